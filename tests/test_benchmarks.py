@@ -92,3 +92,14 @@ def test_bench_build(tmp_path):
     assert set(res["linear_fit"]) == {"intercept_s", "seconds_per_clip", "r2"}
     assert res["captioner"]["on"]["clips"] == 2 and res["captioner"]["on_over_off_seconds"] > 0
     check_common(rec, "build")
+
+
+def test_bench_embed(tmp_path):
+    rec = run_bench("bench_embed.py", tmp_path)
+    check_common(rec, "embed")
+    assert rec["goal"] == {"ratio_end_to_end_over_forward_max": 1.3} and rec["data"]["files"] == 16
+    (r,) = rec["results"]
+    assert r["tower"] == "whisper-tiny.en" and r["clips"] == 16
+    assert r["ratio_end_to_end_over_forward"] == pytest.approx(r["end_to_end"]["seconds"] / r["forward"]["seconds"], rel=1e-3)
+    assert r["max_abs_diff_end_to_end_vs_forward"] < 1e-5      # the forward pass reproduces embed_audio exactly
+    assert r["text"]["ratio_end_to_end_over_forward"] > 0
