@@ -62,7 +62,7 @@ def tensor_fingerprint(tensors: Mapping[str, Tensor]) -> str:
     for name in sorted(tensors):
         t = tensors[name].detach().cpu().contiguous()
         h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")     # reshape: 0-d tensors (BatchNorm counters) too
     return h.hexdigest()
 
 class LRUCache:
@@ -161,6 +161,7 @@ class TaggerBridge:
         if top_k > len(self.class_names): raise ClapConfigError(f"top_k={top_k} exceeds the tagger's {len(self.class_names)} classes")
         self.top_k, self.name_template, self.logit_scale = top_k, name_template, float(logit_scale)
         self.score_cache = LRUCache(cache_size)
+        self.text_cache = LRUCache(cache_size)             # MiniLM embeddings of texts seen before (the encoder is frozen)
         self._name_emb: Tensor | None = None
 
     # ---- the tagger side -------------------------------------------------------------------
@@ -226,9 +227,15 @@ class TaggerBridge:
         return self.embed_scores(self.clip_scores(audios, progress)) if len(check_audio_list(audios)) else torch.zeros(0, self.dim)
 
     def embed_text(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> Tensor:
-        "L2-normalised MiniLM text embeddings [N, 384]."
+        "L2-normalised MiniLM text embeddings [N, 384]; texts seen before come from `text_cache` (training asks for the same captions every epoch)."
         texts = check_text_list(texts)
-        return self.text_encoder.encode(texts, batch_size=batch_size, progress=progress) if texts else torch.zeros(0, self.dim)
+        if not texts: return torch.zeros(0, self.dim)
+        found = {t: v for t in dict.fromkeys(texts) if (v := self.text_cache.get(t)) is not None}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
+        if todo:
+            new = self.text_encoder.encode(todo, batch_size=batch_size, progress=progress)
+            for t, v in zip(todo, new): found[t] = v; self.text_cache.put(t, v)
+        return torch.stack([found[t] for t in texts])
 
     def similarity(self, audio_emb: Any, text_emb: Any) -> Tensor:
         "Logits `exp(logit_scale) * a @ t.T` of normalised audio [N, D] and text [M, D] embeddings."
@@ -492,6 +499,7 @@ class AudiolangClap(PreTrainedModel):
             self.text_gate = nn.Parameter(torch.tensor(float(config.residual_init)))
         self._bridge, self.tag_clusters = bridge, tag_clusters
         self.feature_cache = LRUCache(config.feature_cache_size)
+        self.text_feature_cache = LRUCache(config.feature_cache_size)
         self.post_init()
 
     def _tower(self, side: str, given: nn.Module | None, registry: Mapping, build) -> nn.Module:
@@ -542,16 +550,30 @@ class AudiolangClap(PreTrainedModel):
                 found[i] = f.detach(); self.feature_cache.put(keys[i], found[i])
         return torch.stack([f.to(audio.device) for f in found])
 
-    def encode_audio(self, audio: Tensor, mask: Tensor | None = None, bridge_audio: Tensor | None = None) -> Tensor:
-        "Normalised audio embeddings [B, D] of a padded batch at `config.sr` (residual mode adds the bridge vector)."
-        h = self.audio_projection(self.audio_features(audio, mask))
+    def encode_audio(self, audio: Tensor | None, mask: Tensor | None = None, bridge_audio: Tensor | None = None,
+                     features: Tensor | None = None) -> Tensor:
+        "Normalised audio embeddings [B, D] of a padded batch at `config.sr` (or of precomputed tower `features`); residual mode adds the bridge vector."
+        h = self.audio_projection(features if features is not None else self.audio_features(audio, mask))
         if not self.config.bridge_residual: return F.normalize(h, dim=-1)
-        if bridge_audio is None: bridge_audio = self.bridge_audio_vectors(audio, mask)
+        if bridge_audio is None:
+            if audio is None: raise ClapInputError("residual mode with precomputed features needs bridge_audio (or tagger_scores in the batch)")
+            bridge_audio = self.bridge_audio_vectors(audio, mask)
         return F.normalize(bridge_audio.to(h) + self.audio_gate * h, dim=-1)
+
+    def text_features(self, texts: Sequence[str]) -> Tensor:
+        "The text tower's pooled features [B, dim]; from the text-feature cache (keyed by the string) when the tower is frozen and caching is on."
+        tower, texts = self.text_tower, list(texts)
+        if self.text_feature_cache.maxsize == 0 or not tower.frozen: return tower(texts).pooled
+        found = {t: v for t in dict.fromkeys(texts) if (v := self.text_feature_cache.get(t)) is not None}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
+        if todo:
+            with torch.no_grad(): new = tower(todo).pooled
+            for t, v in zip(todo, new): found[t] = v.detach(); self.text_feature_cache.put(t, found[t])
+        return torch.stack([found[t] for t in texts]).to(self.device)
 
     def encode_text(self, texts: Sequence[str]) -> Tensor:
         "Normalised text embeddings [B, D] (residual mode: MiniLM's normalised embedding plus the gated head)."
-        pooled = self.text_tower(list(texts)).pooled
+        pooled = self.text_features(texts)
         h = self.text_projection(pooled)
         if not self.config.bridge_residual: return F.normalize(h, dim=-1)
         return F.normalize(F.normalize(pooled, dim=-1) + self.text_gate * h, dim=-1)
@@ -622,17 +644,32 @@ class AudiolangClap(PreTrainedModel):
         return info
 
     def forward(self, batch: Mapping) -> LossOutput:
-        "The training loss of a collated batch (audio, mask, captions; optional cluster_sets, tagger_scores, bridge_audio, pseudo_captions)."
+        "The training loss of a collated batch (audio, mask, captions; optional audio_features, cluster_sets, tagger_scores, bridge_audio, pseudo_captions)."
         c = self.config
-        audio = batch["audio"].to(self.device)
-        mask = batch.get("mask")
-        mask = mask.to(self.device) if mask is not None else None
-        B = audio.shape[0]
+        features = batch.get("audio_features")
+        if features is not None:                                         # precomputed pooled features of the frozen tower
+            if not self.audio_tower.frozen:
+                raise ClapInputError("batch['audio_features'] (precomputed tower features) needs a frozen audio tower; "
+                                     f"audio_tower_mode is {c.audio_tower_mode!r}: pass the audio instead")
+            features = torch.as_tensor(features).to(self.device)
+            if features.ndim != 2 or features.shape[1] != self.audio_tower.dim:
+                raise ClapInputError(f"batch['audio_features'] must be [B, {self.audio_tower.dim}], got {tuple(features.shape)}")
+            audio = mask = None
+            B = features.shape[0]
+        else:
+            if batch.get("audio") is None: raise ClapInputError(f"the batch has neither 'audio' nor 'audio_features' (keys: {sorted(batch)})")
+            audio = batch["audio"].to(self.device)
+            mask = batch.get("mask")
+            mask = mask.to(self.device) if mask is not None else None
+            B = audio.shape[0]
         captions = self._captions(batch, B)
         scores = batch.get("tagger_scores")
         needs_scores = ((c.bridge_residual or c.distill != "none") and batch.get("bridge_audio") is None) or \
                        (c.pseudo_captions != "none" and batch.get("pseudo_captions") is None)
-        if needs_scores and scores is None: scores = self.bridge.waveform_scores(audio, mask, c.sr)
+        if needs_scores and scores is None:
+            if audio is None: raise ClapInputError("with 'audio_features' instead of audio, the bridge options need 'tagger_scores' or 'bridge_audio' "
+                                                   "and 'pseudo_captions' in the batch")
+            scores = self.bridge.waveform_scores(audio, mask, c.sr)
         bridge_audio = batch.get("bridge_audio")
         if bridge_audio is None and (c.bridge_residual or c.distill != "none"): bridge_audio = self.bridge_audio_vectors(audio, mask, scores)
         pseudo = None
@@ -641,7 +678,7 @@ class AudiolangClap(PreTrainedModel):
                      self.bridge.pseudo_captions(scores, c.pseudo_caption_template)
             if c.pseudo_captions == "replace": captions = pseudo
             elif c.pseudo_captions == "mix": captions, _ = mix_captions(captions, pseudo, c.pseudo_caption_prob)
-        a = self.encode_audio(audio, mask, bridge_audio)
+        a = self.encode_audio(audio, mask, bridge_audio, features=features)
         t = self.encode_text(captions)
         info, scale = self._loss_info(batch), self.logit_scale()
         main = self.loss_fn(a, t, logit_scale=scale, **info)
@@ -788,11 +825,12 @@ def load_clap(folder: str | Path, verify: bool = True, audio_tower: nn.Module | 
     result = model.load_state_dict(tensors, strict=False)
     if result.unexpected_keys: raise ClapLoadError(f"{folder}: weights that the model does not have: {result.unexpected_keys[:8]}")
     state = model.state_dict()
-    for key in result.missing_keys:
+    not_in_file = sorted(set(state) - set(tensors))   # not result.missing_keys: BatchNorm fills a missing num_batches_tracked silently
+    for key in not_in_file:
         side = key.split("_tower.")[0] if "_tower." in key else None
         if side not in omitted: raise ClapLoadError(f"{folder}: {WEIGHTS_NAME} lacks {key!r} (and its tower was not marked as rebuilt)")
     for side, rec in omitted.items():
-        dropped = {k for k in result.missing_keys if k.startswith(f"{side}_tower.")}
+        dropped = {k for k in not_in_file if k.startswith(f"{side}_tower.")}
         if len(dropped) != rec["n_tensors"]:
             raise ClapLoadError(f"{folder}: the rebuilt {side} tower has {len(dropped)} tensors to restore from its package, the saved model expected {rec['n_tensors']}")
         if verify and tensor_fingerprint({k: state[k] for k in dropped}) != rec["sha256"]:

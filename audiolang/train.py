@@ -84,6 +84,7 @@ class TrainConfig:
     find_unused_parameters: bool = False # DDP: set when some parameters get no gradient in a step
     tensorboard: bool = True
     progress_bar: bool = True
+    save_last: bool = True               # publish last/ (full weights) at the end; False when the caller saves the model itself
 
     def __post_init__(self):
         if isinstance(self.adam_betas, list): self.adam_betas = tuple(self.adam_betas)
@@ -114,7 +115,7 @@ class TrainConfig:
             bad("ema_decay", "a number in (0, 1) or None")
         if self.schedule not in SCHEDULES: bad("schedule", f"one of {SCHEDULES}")
         if self.mixed_precision not in MIXED_PRECISIONS: bad("mixed_precision", f"one of {MIXED_PRECISIONS}")
-        for name in ("greater_is_better", "overwrite", "find_unused_parameters", "tensorboard", "progress_bar"):
+        for name in ("greater_is_better", "overwrite", "find_unused_parameters", "tensorboard", "progress_bar", "save_last"):
             if not isinstance(getattr(self, name), bool): bad(name, "True or False")
         for name in ("metric_for_best", "out_dir", "resume"):
             v = getattr(self, name)
@@ -890,7 +891,7 @@ class Trainer:
         t_end_train = time.perf_counter()
         if self.eval_fn is not None and st.last_eval_step != st.step: self._run_eval(logger)
         if c.save_every and self._last_saved_step != st.step: self.save_checkpoint()
-        self.save_weights(self.out_dir / "last", self.last_metrics)
+        if c.save_last: self.save_weights(self.out_dir / "last", self.last_metrics)
         session_steps = st.step - start_step
         train_s = max(t_end_train - self._t_loop - self._paused, 1e-9)
         rss = _peak_rss_mb()

@@ -34,7 +34,24 @@ def toy_factory(cfg: dict):
                          "dataset_size": len(data)}
 
 
-MODELS = {"toy": toy_factory}
+# The clap_esc50 experiment's default model (nbs/experiments/clap_esc50.ipynb): keep these two in step.
+CLAP_ESC50_DEFAULTS = dict(audio_tower="whisper-tiny.en", text_tower="minilm", projection="msclap", projection_dim=384, loss="info_nce",
+                           bridge_residual=True, distill="kl", distill_weight=1.0, pseudo_captions="mix",
+                           feature_cache_size=20_000)
+
+
+def clap_factory(cfg: dict):
+    "AudiolangClap with the clap_esc50 defaults on the ESC-50 training folds (1, 2, 3, 5) of the shared data."
+    from audiolang.clap import AudiolangClap, AudiolangClapConfig
+    from audiolang.manifest import collate_audio, esc50_manifest_rows
+    rows = [r for r in esc50_manifest_rows() if r["split"] == "train"][: cfg["dataset_size"]]
+    model = AudiolangClap(AudiolangClapConfig(**CLAP_ESC50_DEFAULTS))
+    data = model.dataset(rows, train=True)
+    return model, data, {"model": "AudiolangClap", "clap_config": CLAP_ESC50_DEFAULTS, "dataset": "esc50 folds 1,2,3,5",
+                         "dataset_size": len(data), "collate_fn": collate_audio}
+
+
+MODELS = {"toy": toy_factory, "clap": clap_factory}
 
 
 def run_config(cfg: dict) -> dict:
@@ -59,12 +76,13 @@ def run_config(cfg: dict) -> dict:
                              mixed_precision=cfg["precision"], log_every=steps, save_every=None,
                              tensorboard=False, progress_bar=False, out_dir=str(Path(td) / name))
             t0 = time.perf_counter()
-            summary = Trainer(model, data, tc).fit()
+            summary = Trainer(model, data, tc, collate_fn=info.get("collate_fn")).fit()
             return summary, time.perf_counter() - t0
         if cfg["warmup_steps"]: fit(cfg["warmup_steps"], "warmup")     # one-time costs (autocast, allocator) not timed
         model, data, _ = MODELS[cfg["model"]](cfg)                         # a fresh model for the timed run
         s, wall = fit(cfg["steps"], "timed")
         log = [json.loads(line) for line in (Path(td) / "timed" / "train_log.jsonl").read_text().splitlines()]
+    info = {k: v for k, v in info.items() if k != "collate_fn"}
     return {"model": cfg["model"], **info, "batch_size": cfg["batch_size"], "precision": cfg["precision"],
             "precision_resolved": resolved, "precision_used": s["mixed_precision"],
             "precision_warnings": [str(w.message) for w in caught],
