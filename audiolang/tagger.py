@@ -152,8 +152,8 @@ def log_mel_patches(frontend, audio_16k: np.ndarray) -> np.ndarray:
     "Log-mel patches [P, 96, 64] of a 16 kHz waveform (zero-padded to one patch when shorter than 0.98 s)."
     x = check_waveform(audio_16k)
     if x.size < MIN_PATCH_SAMPLES: x = np.pad(x, (0, MIN_PATCH_SAMPLES - x.size))
-    with torch.no_grad():
-        mel = frontend(torch.from_numpy(x)[None])[0].numpy()       # [n_mels, frames]
+    with torch.no_grad(), torch.autocast("cpu", enabled=False):   # fp32 even inside a bf16 training step
+        mel = frontend(torch.from_numpy(x)[None])[0].float().numpy()   # [n_mels, frames]
     frames = mel.T                                                   # [frames, n_mels]
     starts = range(0, frames.shape[0] - PATCH_FRAMES + 1, PATCH_HOP_FRAMES)
     return np.stack([frames[s:s + PATCH_FRAMES] for s in starts]).astype(np.float32)
