@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _benchlib as bl                                       # noqa: E402
-from bench_audio_io import synthesise                        # noqa: E402
+from bench_audio_io import find_files                        # noqa: E402  (ESC-50 clips, else synthetic FLACs)
 
 NAME = "embed"
 GOAL = 1.3
@@ -42,16 +42,6 @@ def parse_args(argv=None):
     if p.parse_args(argv).quick:
         p.set_defaults(files=16, repeats=1, towers="whisper-tiny.en")
     return p.parse_args(argv)
-
-
-def find_files(a, tmp: Path) -> tuple[list[Path], str]:
-    from audiolang.core import shared_data_dir
-    shared = shared_data_dir()
-    folder = None if (a.synthetic or shared is None) else shared / "esc50" / "audio"
-    if folder is not None and folder.is_dir():
-        files = sorted(folder.glob("*.flac"))
-        if files: return files[: a.files or None], "esc50"
-    return synthesise(tmp, a.files or 200, seed=a.seed), "synthetic"
 
 
 def measure_tower(tower: str, a, files: list[Path]) -> dict:
