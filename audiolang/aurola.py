@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .core import AudiolangError
-from .losses import HybridNCE, LossOutput, sample_granularity, info_nce
+from .losses import HybridNCE, LossOutput, info_nce, batch_captions
 
 # %% auto #0
 __all__ = ['EMB_TOKEN', 'AUDIO_INSTRUCTION', 'TEXT_TEMPLATE', 'AurolaError', 'AurolaLoadError', 'audio_prompt', 'text_prompt',
@@ -229,14 +229,8 @@ class AurolaEmbedder(TrainableStateMixin, nn.Module):
 
     # ---- training ---------------------------------------------------------------------------------
     def _captions(self, batch: Mapping, n: int) -> list[str]:
-        caps = batch.get("captions", batch.get("caption"))
-        if caps is None: raise AurolaError(f"the batch has no 'captions' (keys: {sorted(batch)})")
-        caps = list(caps)
-        if len(caps) != n: raise AurolaError(f"the batch has {n} clips but {len(caps)} captions")
-        if caps and isinstance(caps[0], Mapping):
-            seed = int(torch.randint(0, 2**31 - 1, (1,)))          # the trainer's seeded torch RNG decides
-            caps = [text for _, text in sample_granularity(caps, self.config.caption_probs, seed=seed)]
-        return caps
+        "One caption per clip (granularity dicts sampled with `config.caption_probs`); see `audiolang.losses.batch_captions`."
+        return batch_captions(batch, n, self.config.caption_probs, error=AurolaError)
 
     def _loss_info(self, batch: Mapping) -> dict:
         if batch.get("cluster_sets") is not None: return {"cluster_sets": list(batch["cluster_sets"])}

@@ -21,7 +21,7 @@ from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedMode
 
 from .core import AudiolangError, IntegrityError, cached_artifact
 from .audio import AudioError, chunk_audio, crop_or_pad, load_audio, resample
-from .losses import LOSSES, LogitScale, LossOutput, get_loss, sample_granularity
+from .losses import LOSSES, LogitScale, LossOutput, get_loss, batch_captions
 from .manifest import collate_audio
 from .pretrained import HubUnreachableError, MiniLMEncoder, _quiet_transformers, hub_offline_reason
 from .towers import (AUDIO_TOWERS, PROJECTIONS, TEXT_TOWERS, AudioTower, HFClapAudioTower, HFClapTextTower,
@@ -624,17 +624,8 @@ class AudiolangClap(PreTrainedModel):
 
     # ---- training --------------------------------------------------------------------------
     def _captions(self, batch: Mapping, n: int) -> list[str]:
-        caps = batch.get("captions")
-        if caps is None: raise ClapInputError(f"the batch has no 'captions' (keys: {sorted(batch)})")
-        caps = list(caps)
-        if len(caps) != n: raise ClapInputError(f"the batch has {n} clips but {len(caps)} captions")
-        if caps and isinstance(caps[0], Mapping):
-            seed = int(torch.randint(0, 2**31 - 1, (1,)))                 # the trainer's seeded torch RNG decides
-            caps = [text for _, text in sample_granularity(caps, self.config.caption_probs, seed=seed)]
-        for i, t in enumerate(caps):
-            if not isinstance(t, str) or not t.strip():
-                raise ClapInputError(f"caption #{i} of the batch (id {list(batch.get('ids') or [None] * n)[i]!r}) is empty or not a string: {t!r}")
-        return caps
+        "One caption per clip (granularity dicts sampled with `config.caption_probs`); see `audiolang.losses.batch_captions`."
+        return batch_captions(batch, n, self.config.caption_probs, error=ClapInputError)
 
     def _loss_info(self, batch: Mapping) -> dict:
         info = self.loss_fn.select_batch_info(batch)

@@ -23,7 +23,7 @@ __all__ = ['LOSSES', 'LossInputError', 'UnknownLossError', 'LossOutput', 'invers
            'check_pair_embeddings', 'retrieval_logs', 'ContrastiveLoss', 'register_loss', 'get_loss',
            'info_nce_from_logits', 'info_nce', 'InfoNCE', 'tag_positive_weights', 'masked_logsumexp',
            'log_hard_negative_weights', 'hard_negative_weights', 'hybrid_nce_from_logits', 'hybrid_nce', 'HybridNCE',
-           'TemporalNCE', 'sample_granularity']
+           'TemporalNCE', 'sample_granularity', 'batch_captions']
 
 # %% ../nbs/13_losses.ipynb #6c662be8
 class LossInputError(AudiolangError, ValueError):
@@ -457,3 +457,22 @@ def sample_granularity(captions_dict_list: Sequence[Mapping[str, Any]],
         else: text = texts[int(generator.integers(len(texts)))] if len(texts) > 1 else texts[0]
         chosen.append((name, text))
     return chosen
+
+# %% ../nbs/13_losses.ipynb #587981b4
+def batch_captions(batch: Mapping[str, Any], n: int, probs: Mapping[str, float] | None = None,
+                   error: type[Exception] = LossInputError) -> list[str]:
+    """One caption per clip of a training `batch` (key `captions`, or `caption`): strings are used as they are, granularity
+    dicts are sampled with `probs` (seeded from torch's RNG, which the trainer seeds). Raises `error` if the count is not `n`
+    or a caption is empty, naming the clip id."""
+    caps = batch.get("captions", batch.get("caption"))
+    if caps is None: raise error(f"the batch has no 'captions' (keys: {sorted(batch)})")
+    caps = list(caps)
+    if len(caps) != n: raise error(f"the batch has {n} clips but {len(caps)} captions")
+    if caps and isinstance(caps[0], Mapping):
+        seed = int(torch.randint(0, 2**31 - 1, (1,)))
+        caps = [text for _, text in sample_granularity(caps, probs, seed=seed)]
+    ids = list(batch.get("ids") or [None] * n)
+    for i, t in enumerate(caps):
+        if not isinstance(t, str) or not t.strip():
+            raise error(f"caption #{i} of the batch (id {ids[i]!r}) is empty or not a string: {t!r}")
+    return caps
