@@ -34,10 +34,11 @@ from .losses import InfoNCE, LogitScale, LossOutput
 __all__ = ['SCHEDULES', 'MIXED_PRECISIONS', 'CHECKPOINT_FORMAT', 'RUN_ARTIFACTS', 'TOY_RUN_SCRIPT', 'TrainConfigError',
            'TrainError', 'TrainConfig', 'lr_factor', 'derive_seed', 'EpochBatchSampler', 'as_loss_output', 'EMA',
            'get_rng_state', 'set_rng_state', 'fork_rng', 'write_weights', 'read_weights', 'atomic_dir',
-           'checkpoint_step', 'list_checkpoints', 'latest_checkpoint', 'prune_checkpoints', 'resolve_mixed_precision',
-           'make_accelerator', 'ToyPairDataset', 'ToyPairModel', 'toy_retrieval_eval', 'flatten_metrics',
-           'default_param_groups', 'build_optimizer', 'TrainState', 'Trainer', 'TrainSummary', 'train_summary',
-           'plot_training', 'write_toy_script']
+           'checkpoint_step', 'list_checkpoints', 'latest_checkpoint', 'prune_checkpoints', 'frozen_parameter_names',
+           'weights_fingerprint', 'compare_fingerprints', 'resolve_mixed_precision', 'make_accelerator',
+           'ToyPairDataset', 'ToyPairModel', 'toy_retrieval_eval', 'flatten_metrics', 'default_param_groups',
+           'build_optimizer', 'TrainState', 'Trainer', 'TrainSummary', 'train_summary', 'plot_training',
+           'write_toy_script']
 
 # %% ../nbs/15_train.ipynb #53d3cd99
 class TrainConfigError(AudiolangError, ValueError):
@@ -85,6 +86,8 @@ class TrainConfig:
     tensorboard: bool = True
     progress_bar: bool = True
     save_last: bool = True               # publish last/ (full weights) at the end; False when the caller saves the model itself
+    save_frozen: bool = False            # also write frozen parameters to checkpoints, best/ and last/ (False: they come from the
+                                         # pretrained base at resume; a fingerprint checks they are the same)
 
     def __post_init__(self):
         if isinstance(self.adam_betas, list): self.adam_betas = tuple(self.adam_betas)
@@ -115,7 +118,8 @@ class TrainConfig:
             bad("ema_decay", "a number in (0, 1) or None")
         if self.schedule not in SCHEDULES: bad("schedule", f"one of {SCHEDULES}")
         if self.mixed_precision not in MIXED_PRECISIONS: bad("mixed_precision", f"one of {MIXED_PRECISIONS}")
-        for name in ("greater_is_better", "overwrite", "find_unused_parameters", "tensorboard", "progress_bar", "save_last"):
+        for name in ("greater_is_better", "overwrite", "find_unused_parameters", "tensorboard", "progress_bar", "save_last",
+                     "save_frozen"):
             if not isinstance(getattr(self, name), bool): bad(name, "True or False")
         for name in ("metric_for_best", "out_dir", "resume"):
             v = getattr(self, name)
@@ -376,6 +380,30 @@ def prune_checkpoints(out_dir: str | Path, keep_last_k: int | None) -> list[Path
     if keep_last_k is not None:
         for p in cps[:-keep_last_k]: shutil.rmtree(p); gone.append(p)
     return gone
+
+# %% ../nbs/15_train.ipynb #940d9b32
+def frozen_parameter_names(model: nn.Module) -> set[str]:
+    "State-dict names of the parameters that do not require grad, every alias of tied weights included."
+    return {n for n, p in model.named_parameters(remove_duplicate=False) if not p.requires_grad}
+
+def weights_fingerprint(tensors: Mapping[str, Tensor]) -> dict[str, list]:
+    "Per tensor: [shape, float64 sum, float64 sum of squares]; cheap, and enough to tell two pretrained bases apart."
+    out = {}
+    for k, t in tensors.items():
+        x = t.detach().to("cpu", torch.float64)
+        out[k] = [list(t.shape), float(x.sum()), float((x * x).sum())]
+    return out
+
+def compare_fingerprints(saved: Mapping[str, list], now: Mapping[str, list], rtol: float = 1e-6) -> str:
+    "'' when every tensor in `saved` matches `now` (shapes equal, sums within `rtol`), else a short description of the first differences."
+    bad = []
+    for k, (shape, s, s2) in saved.items():
+        if k not in now: bad.append(f"{k} missing"); continue
+        shape_, s_, s2_ = now[k]
+        if list(shape) != list(shape_): bad.append(f"{k} shape {shape_} != {shape}")
+        elif abs(s2 - s2_) > rtol * max(1.0, abs(s2)) or abs(s - s_) > rtol * max(1.0, (math.prod(shape) * abs(s2)) ** 0.5):
+            bad.append(f"{k} values")          # |sum| <= sqrt(n * sum of squares) scales the tolerance of the sum
+    return "; ".join(bad[:3]) + (f" (+{len(bad) - 3} more)" if len(bad) > 3 else "")
 
 # %% ../nbs/15_train.ipynb #73545ec3
 def _cpu_bf16_autocast_works() -> bool:
@@ -641,6 +669,7 @@ class Trainer:
             lr_factor, total_steps=self.total_steps, warmup_steps=config.warmup_steps, schedule=config.schedule, min_lr_ratio=config.min_lr_ratio))
         self.model, self.optimizer = acc.prepare(model, optimizer)
         self.ema = EMA(self.unwrapped_model, config.ema_decay) if config.ema_decay else None
+        self._frozen = frozen_parameter_names(self.unwrapped_model)     # left out of checkpoints unless save_frozen
         self.state, self.resumed_from, self.last_metrics, self._fitted = TrainState(), None, {}, False
 
     @property
@@ -701,9 +730,13 @@ class Trainer:
 
     # ---------------------------------------------------------------- evaluation
     def _model_state_dict(self) -> dict[str, Tensor]:
-        "Full weights to publish (EMA averages when enabled); a collective call under FSDP/DeepSpeed."
-        if self.ema is not None: return self.ema.full_state_dict(self.unwrapped_model)
-        return self.accelerator.get_state_dict(self.model)
+        "Weights to publish (EMA averages when enabled; frozen parameters only with `save_frozen`); collective under FSDP/DeepSpeed."
+        sd = self.ema.full_state_dict(self.unwrapped_model) if self.ema is not None else self.accelerator.get_state_dict(self.model)
+        return self._without_frozen(sd)
+
+    def _without_frozen(self, sd: dict[str, Tensor]) -> dict[str, Tensor]:
+        if self.config.save_frozen or not self._frozen: return sd
+        return {k: v for k, v in sd.items() if k not in self._frozen}
 
     def evaluate(self) -> dict[str, float]:
         "Run `eval_fn` on the main process (EMA weights, no_grad, RNG forked) and share the flat metrics with all processes."
@@ -745,7 +778,8 @@ class Trainer:
         sd, folder = self._model_state_dict(), Path(folder)
         if self.is_main:
             with atomic_dir(folder) as tmp:
-                write_weights(sd, tmp / "model.safetensors", {"step": self.state.step, "ema": self.ema is not None})
+                write_weights(sd, tmp / "model.safetensors", {"step": self.state.step, "ema": self.ema is not None,
+                                                              "frozen_excluded": bool(self._frozen and not self.config.save_frozen)})
                 _write_json(tmp / "metrics.json", {"step": self.state.step, "epoch": self._epoch_float(), "metric_for_best": self.config.metric_for_best,
                                                    "value": (metrics or {}).get(self.config.metric_for_best), "ema": self.ema is not None, "metrics": dict(metrics or {})})
                 self.config.to_json(tmp / "config.json")
@@ -773,7 +807,9 @@ class Trainer:
         model_sd = None if self._sharded else acc.get_state_dict(self.model)
         if self.is_main:
             if model_sd is not None:
-                write_weights(model_sd, tmp / "model.safetensors", {"step": st.step})
+                if self._frozen and not self.config.save_frozen:
+                    _write_json(tmp / "frozen_fingerprint.json", weights_fingerprint({k: v for k, v in model_sd.items() if k in self._frozen}))
+                write_weights(self._without_frozen(model_sd), tmp / "model.safetensors", {"step": st.step})
                 torch.save(self.optimizer.state_dict(), tmp / "optimizer.pt")
             if self.ema is not None: write_weights(self.ema.shadow, tmp / "ema.safetensors", {"num_updates": self.ema.num_updates})
             torch.save(self.scheduler.state_dict(), tmp / "scheduler.pt")
@@ -803,7 +839,7 @@ class Trainer:
         if self._sharded: self.accelerator.load_state(str(path / "accelerate_state"))
         else:
             sd, _ = read_weights(path / "model.safetensors")
-            self.unwrapped_model.load_state_dict(sd)
+            self._load_model_weights(sd, path)
             self.optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True))
         self.scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
         if self.accelerator.scaler is not None and (path / "scaler.pt").exists():
@@ -817,6 +853,20 @@ class Trainer:
         set_rng_state(_read_json(path / f"rng_rank{self.rank}.json"))
         self.state = TrainState(**rec["state"])
         self._last_saved_step = self.state.step
+
+    def _load_model_weights(self, sd: dict[str, Tensor], path: Path) -> None:
+        "Load a checkpoint's weights; frozen ones it left out must match the fingerprint it recorded."
+        model = self.unwrapped_model
+        missing, unexpected = model.load_state_dict(sd, strict=False)
+        if unexpected: raise TrainError(f"{path}: weights the model does not have: {unexpected[:5]}")
+        not_frozen = [k for k in missing if k not in self._frozen]
+        if not_frozen: raise TrainError(f"{path}: the checkpoint lacks trainable weights {not_frozen[:5]}")
+        fp_file = path / "frozen_fingerprint.json"
+        if missing and fp_file.exists():
+            now = model.state_dict()
+            diff = compare_fingerprints(_read_json(fp_file), weights_fingerprint({k: now[k] for k in missing}))
+            if diff: raise TrainError(f"{path}: the frozen weights differ from those this run was trained with ({diff}); "
+                                      "resume with the same pretrained base model")
 
     def _start_or_resume(self) -> None:
         c, out, acc = self.config, self.out_dir, self.accelerator
