@@ -85,7 +85,7 @@ class TrainConfig:
     find_unused_parameters: bool = False # DDP: set when some parameters get no gradient in a step
     tensorboard: bool = True
     progress_bar: bool = True
-    save_last: bool = True               # publish last/ (full weights) at the end; False when the caller saves the model itself
+    save_last: bool = True               # publish last/ (the weights, see save_frozen) at the end; False when the caller saves the model
     save_frozen: bool = False            # also write frozen parameters to checkpoints, best/ and last/ (False: they come from the
                                          # pretrained base at resume; a fingerprint checks they are the same)
 
