@@ -471,8 +471,8 @@ def batch_captions(batch: Mapping[str, Any], n: int, probs: Mapping[str, float] 
     if caps and isinstance(caps[0], Mapping):
         seed = int(torch.randint(0, 2**31 - 1, (1,)))
         caps = [text for _, text in sample_granularity(caps, probs, seed=seed)]
-    ids = list(batch.get("ids") or [None] * n)
+    ids = list(batch.get("ids") or [])
     for i, t in enumerate(caps):
         if not isinstance(t, str) or not t.strip():
-            raise error(f"caption #{i} of the batch (id {ids[i]!r}) is empty or not a string: {t!r}")
+            raise error(f"caption #{i} of the batch (id {ids[i] if i < len(ids) else None!r}) is empty or not a string: {t!r}")
     return caps

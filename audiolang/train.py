@@ -670,6 +670,7 @@ class Trainer:
         self.model, self.optimizer = acc.prepare(model, optimizer)
         self.ema = EMA(self.unwrapped_model, config.ema_decay) if config.ema_decay else None
         self._frozen = frozen_parameter_names(self.unwrapped_model)     # left out of checkpoints unless save_frozen
+        self._frozen_fp: dict | None = None                             # their fingerprint, computed once (they never change)
         self.state, self.resumed_from, self.last_metrics, self._fitted = TrainState(), None, {}, False
 
     @property
@@ -808,7 +809,7 @@ class Trainer:
         if self.is_main:
             if model_sd is not None:
                 if self._frozen and not self.config.save_frozen:
-                    _write_json(tmp / "frozen_fingerprint.json", weights_fingerprint({k: v for k, v in model_sd.items() if k in self._frozen}))
+                    _write_json(tmp / "frozen_fingerprint.json", self._frozen_fingerprint())
                 write_weights(self._without_frozen(model_sd), tmp / "model.safetensors", {"step": st.step})
                 torch.save(self.optimizer.state_dict(), tmp / "optimizer.pt")
             if self.ema is not None: write_weights(self.ema.shadow, tmp / "ema.safetensors", {"num_updates": self.ema.num_updates})
@@ -854,6 +855,13 @@ class Trainer:
         self.state = TrainState(**rec["state"])
         self._last_saved_step = self.state.step
 
+    def _frozen_fingerprint(self) -> dict[str, list]:
+        "`weights_fingerprint` of the frozen parameters, computed on first use only: frozen weights do not change while training."
+        if self._frozen_fp is None:
+            sd = self.unwrapped_model.state_dict()
+            self._frozen_fp = weights_fingerprint({k: sd[k] for k in sorted(self._frozen) if k in sd})
+        return self._frozen_fp
+
     def _load_model_weights(self, sd: dict[str, Tensor], path: Path) -> None:
         "Load a checkpoint's weights; frozen ones it left out must match the fingerprint it recorded."
         model = self.unwrapped_model
@@ -863,8 +871,7 @@ class Trainer:
         if not_frozen: raise TrainError(f"{path}: the checkpoint lacks trainable weights {not_frozen[:5]}")
         fp_file = path / "frozen_fingerprint.json"
         if missing and fp_file.exists():
-            now = model.state_dict()
-            diff = compare_fingerprints(_read_json(fp_file), weights_fingerprint({k: now[k] for k in missing}))
+            diff = compare_fingerprints(_read_json(fp_file), self._frozen_fingerprint())
             if diff: raise TrainError(f"{path}: the frozen weights differ from those this run was trained with ({diff}); "
                                       "resume with the same pretrained base model")
 
