@@ -401,8 +401,8 @@ def compare_fingerprints(saved: Mapping[str, list], now: Mapping[str, list], rto
         if k not in now: bad.append(f"{k} missing"); continue
         shape_, s_, s2_ = now[k]
         if list(shape) != list(shape_): bad.append(f"{k} shape {shape_} != {shape}")
-        elif abs(s2 - s2_) > rtol * max(1.0, abs(s2)) or abs(s - s_) > rtol * max(1.0, (math.prod(shape) * abs(s2)) ** 0.5):
-            bad.append(f"{k} values")          # |sum| <= sqrt(n * sum of squares) scales the tolerance of the sum
+        elif not (abs(s2 - s2_) <= rtol * max(1.0, abs(s2)) and abs(s - s_) <= rtol * max(1.0, (math.prod(shape) * abs(s2)) ** 0.5)):
+            bad.append(f"{k} values")          # |sum| <= sqrt(n * sum of squares) scales the tolerance; NaN never matches
     return "; ".join(bad[:3]) + (f" (+{len(bad) - 3} more)" if len(bad) > 3 else "")
 
 # %% ../nbs/15_train.ipynb #73545ec3
